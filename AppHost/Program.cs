@@ -1,0 +1,1 @@
+Console.WriteLine("AppHost: the app model lands with the Hosting library.");

@@ -1,0 +1,7 @@
+namespace Catbird.Membership.Worker.Tests;
+
+public sealed class BuildSmokeTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.NotNull(typeof(BuildSmokeTests).Assembly.GetName().Name);
+}
