@@ -24,7 +24,7 @@ for project in $(find tests -mindepth 2 -maxdepth 2 -name '*.Tests.csproj' | sor
     --results-directory "$results" --blame-hang-timeout 8m \
     > "$results/$name.log" 2>&1
   code=$?
-  grep -E "^\s*(Failed |Passed!|Failed!|Skipped |Total tests|error|  Error Message)" "$results/$name.log" | grep -v "^\s*Passed " | head -60
+  grep -E "^\s*(Failed [A-Za-z]|Total tests:|Passed:|Failed:|Skipped:|.*error [A-Z]+[0-9]+)" "$results/$name.log" | head -60
   if (( code != 0 )); then
     status=1
     echo "-- $name failed (exit $code); last lines:"
