@@ -52,6 +52,9 @@ public abstract class Resource(string name)
     /// <summary>The resource that hosts this one (a database's server), or null.</summary>
     public virtual Resource? Parent => null;
 
+    /// <summary>The parameters whose values this resource uses (passwords, environment values).</summary>
+    public virtual IEnumerable<ParameterResource> Parameters => Environment.Values.Select(v => v.Parameter).OfType<ParameterResource>();
+
     private static string ValidateName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -109,6 +112,9 @@ public sealed class PostgresServerResource(string name, ParameterResource passwo
     /// <summary>The superuser password parameter.</summary>
     public ParameterResource Password { get; } = password;
 
+    /// <inheritdoc />
+    public override IEnumerable<ParameterResource> Parameters => [Password];
+
     /// <summary>The databases created on this server once it is ready.</summary>
     public List<PostgresDatabaseResource> Databases { get; } = [];
 
@@ -153,6 +159,9 @@ public sealed class RedisResource(string name, ParameterResource password) : Res
     public ParameterResource Password { get; } = password;
 
     /// <inheritdoc />
+    public override IEnumerable<ParameterResource> Parameters => [Password];
+
+    /// <inheritdoc />
     public string GetConnectionString(RunContext context) => $"127.0.0.1:{context.PortOf(this)},password={context.ValueOf(Password)}";
 
     /// <inheritdoc />
@@ -170,6 +179,9 @@ public sealed class NatsResource(string name, ParameterResource password) : Reso
 
     /// <summary>The password parameter.</summary>
     public ParameterResource Password { get; } = password;
+
+    /// <inheritdoc />
+    public override IEnumerable<ParameterResource> Parameters => [Password];
 
     /// <summary>Whether JetStream is enabled.</summary>
     public bool JetStream { get; internal set; }

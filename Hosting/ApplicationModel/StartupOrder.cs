@@ -5,7 +5,8 @@ public static class StartupOrder
 {
     /// <summary>The resources that must be up before <paramref name="resource"/>.</summary>
     public static IEnumerable<Resource> DependenciesOf(Resource resource) =>
-        resource.WaitsFor.Concat(resource.References).Concat(resource.Parent is { } parent ? [parent] : []).Distinct();
+        resource.Parameters.Cast<Resource>().Concat(resource.WaitsFor).Concat(resource.References)
+            .Concat(resource.Parent is { } parent ? [parent] : []).Distinct();
 
     /// <summary>
     /// A topological order of <paramref name="resources"/> that keeps declaration order where dependencies allow.

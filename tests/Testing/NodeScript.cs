@@ -88,6 +88,13 @@ public static class TestPaths
 
     private static string FindRoot()
     {
+        var fromBuild = typeof(TestPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "CatbirdRepoRoot")?.Value;
+        if (fromBuild is not null && File.Exists(Path.Combine(fromBuild, "Catbird.sln")))
+        {
+            return fromBuild;
+        }
+
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)

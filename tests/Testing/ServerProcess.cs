@@ -31,6 +31,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Whether the process has exited.</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>The last lines the process wrote to stdout and stderr.</summary>
     public string RecentOutput
     {
