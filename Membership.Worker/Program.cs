@@ -1,6 +1,9 @@
+using Catbird.Membership.Worker;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddApplicationServices();
 
 var app = builder.Build();
 

@@ -57,6 +57,24 @@ public sealed class RunningApplicationTests(RunningApplication app) : IClassFixt
         }
     }
 
+    [Theory]
+    [InlineData(ResourceNames.MlsApi, new[] { ResourceNames.MlsDb, ResourceNames.Redis, ResourceNames.Nats })]
+    [InlineData(ResourceNames.CloudGateway, new[] { ResourceNames.GatewayDb, ResourceNames.Redis })]
+    [InlineData(ResourceNames.MembershipWorker, new[] { ResourceNames.Nats })]
+    [InlineData(ResourceNames.KasApi, new[] { ResourceNames.Redis })]
+    public async Task Readiness_checks_probe_each_dependency(string service, string[] dependencies)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var url = app.Healthy.Single(r => r.Name == service).Endpoints[0].Url;
+        using var ready = global::System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(url + "/health/ready", Ct));
+        var entries = ready.RootElement.GetProperty("entries");
+        foreach (var dependency in dependencies)
+        {
+            Assert.True(entries.TryGetProperty(dependency, out var entry), $"{service} has no readiness check named {dependency}: {ready.RootElement}");
+            Assert.Equal("Healthy", entry.GetProperty("status").GetString());
+        }
+    }
+
     [Fact]
     public async Task The_dashboard_serves_its_page_and_receives_telemetry()
     {
