@@ -96,7 +96,7 @@ public sealed partial class NatsConnection
         _readLoop = Task.Run(() => ReadLoopAsync(reader, stream));
         SetState(NatsConnectionState.Open);
         _open.TrySetResult();
-        _writeSignal.Writer.TryWrite(true);
+        ScheduleFlush();
         LogConnected(_logger, server.ToString());
         ConnectionOpened?.Invoke(this, server.ToString());
     }
@@ -296,56 +296,126 @@ public sealed partial class NatsConnection
             throw new NatsProtocolException("control line longer than 64 KiB");
         }
 
-        var line = Encoding.ASCII.GetString(lineSequence).TrimEnd('\r');
         var afterLine = buffer.GetPosition(1, newline.Value);
-        if (line.StartsWith("MSG ", StringComparison.Ordinal) || line.StartsWith("HMSG ", StringComparison.Ordinal))
+        ReadOnlySpan<byte> lineBytes;
+        byte[]? rented = null;
+        if (lineSequence.IsSingleSegment)
         {
-            var withHeaders = line[0] == 'H';
-            var args = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var expected = withHeaders ? 5 : 4;
-            if (args.Length != expected && args.Length != expected + 1)
-            {
-                throw new NatsProtocolException($"malformed {args[0]} line '{Truncate(line)}'");
-            }
-
-            var hasReply = args.Length == expected + 1;
-            var subject = args[1];
-            var sid = ParseNumber(args[2], "sid");
-            var replyTo = hasReply ? args[3] : null;
-            var headerLength = withHeaders ? ParseNumber(args[^2], "header size") : 0;
-            var totalLength = ParseNumber(args[^1], "size");
-            if (totalLength > MaxPayloadHardCap || headerLength > totalLength)
-            {
-                throw new NatsProtocolException($"message size {totalLength} (headers {headerLength}) is out of bounds");
-            }
-
-            var rest = buffer.Slice(afterLine);
-            if (rest.Length < totalLength + 2)
-            {
-                return false;
-            }
-
-            var payload = rest.Slice(0, totalLength);
-            var terminator = rest.Slice(totalLength, 2);
-            Span<byte> crlf = stackalloc byte[2];
-            terminator.CopyTo(crlf);
-            if (crlf[0] != '\r' || crlf[1] != '\n')
-            {
-                throw new NatsProtocolException("message payload not followed by CRLF");
-            }
-
-            NatsHeaders? headers = null;
-            if (withHeaders)
-            {
-                headers = NatsHeaders.Parse(payload.Slice(0, headerLength).ToArray());
-            }
-
-            var data = payload.Slice(headerLength).ToArray();
-            Deliver(sid, new NatsMsg(subject, replyTo, headers, data, this));
-            buffer = rest.Slice(totalLength + 2);
-            return true;
+            lineBytes = lineSequence.FirstSpan;
+        }
+        else
+        {
+            rented = ArrayPool<byte>.Shared.Rent((int)lineSequence.Length);
+            lineSequence.CopyTo(rented);
+            lineBytes = rented.AsSpan(0, (int)lineSequence.Length);
         }
 
+        try
+        {
+            if (lineBytes.Length > 0 && lineBytes[^1] == '\r')
+            {
+                lineBytes = lineBytes[..^1];
+            }
+
+            if (lineBytes.StartsWith("MSG "u8) || lineBytes.StartsWith("HMSG "u8))
+            {
+                return TryReadMessage(ref buffer, afterLine, lineBytes);
+            }
+
+            return TryReadControl(ref buffer, afterLine, Encoding.ASCII.GetString(lineBytes));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // MSG <subject> <sid> [reply-to] <#bytes> / HMSG <subject> <sid> [reply-to] <#header bytes> <#total bytes>
+    private bool TryReadMessage(ref ReadOnlySequence<byte> buffer, SequencePosition afterLine, ReadOnlySpan<byte> line)
+    {
+        var withHeaders = line[0] == 'H';
+        Span<Range> parts = stackalloc Range[7];
+        var count = Tokenize(line, parts);
+        var expected = withHeaders ? 5 : 4;
+        if (count != expected && count != expected + 1)
+        {
+            throw new NatsProtocolException($"malformed message line '{Truncate(Encoding.ASCII.GetString(line))}'");
+        }
+
+        var hasReply = count == expected + 1;
+        var sid = ParseNumber(line[parts[2]], "sid");
+        var headerLength = withHeaders ? ParseNumber(line[parts[count - 2]], "header size") : 0;
+        var totalLength = ParseNumber(line[parts[count - 1]], "size");
+        if (totalLength > MaxPayloadHardCap || headerLength > totalLength)
+        {
+            throw new NatsProtocolException($"message size {totalLength} (headers {headerLength}) is out of bounds");
+        }
+
+        var rest = buffer.Slice(afterLine);
+        if (rest.Length < totalLength + 2)
+        {
+            return false;
+        }
+
+        var payload = rest.Slice(0, totalLength);
+        Span<byte> crlf = stackalloc byte[2];
+        rest.Slice(totalLength, 2).CopyTo(crlf);
+        if (crlf[0] != '\r' || crlf[1] != '\n')
+        {
+            throw new NatsProtocolException("message payload not followed by CRLF");
+        }
+
+        if (_subscriptions.ContainsKey(sid))
+        {
+            var subject = Encoding.ASCII.GetString(line[parts[1]]);
+            var replyTo = hasReply ? Encoding.ASCII.GetString(line[parts[3]]) : null;
+            var headers = withHeaders ? NatsHeaders.Parse(payload.Slice(0, headerLength).ToArray()) : null;
+            Deliver(sid, new NatsMsg(subject, replyTo, headers, payload.Slice(headerLength).ToArray(), this));
+        }
+
+        buffer = rest.Slice(totalLength + 2);
+        return true;
+    }
+
+    // Splits on spaces (and tabs), skipping empty tokens; returns how many tokens, or more than the span holds.
+    private static int Tokenize(ReadOnlySpan<byte> line, Span<Range> parts)
+    {
+        var count = 0;
+        var i = 0;
+        while (i < line.Length)
+        {
+            while (i < line.Length && (line[i] == ' ' || line[i] == '\t'))
+            {
+                i++;
+            }
+
+            if (i == line.Length)
+            {
+                break;
+            }
+
+            var start = i;
+            while (i < line.Length && line[i] != ' ' && line[i] != '\t')
+            {
+                i++;
+            }
+
+            if (count == parts.Length)
+            {
+                return count + 1;
+            }
+
+            parts[count++] = new Range(start, i);
+        }
+
+        return count;
+    }
+
+    private bool TryReadControl(ref ReadOnlySequence<byte> buffer, SequencePosition afterLine, string line)
+    {
         buffer = buffer.Slice(afterLine);
         if (line.StartsWith("PING", StringComparison.Ordinal))
         {
@@ -354,7 +424,7 @@ public sealed partial class NatsConnection
                 Ascii(_pending, "PONG\r\n");
             }
 
-            _writeSignal.Writer.TryWrite(true);
+            ScheduleFlush();
         }
         else if (line.StartsWith("PONG", StringComparison.Ordinal))
         {
@@ -416,8 +486,10 @@ public sealed partial class NatsConnection
         }
     }
 
-    private static int ParseNumber(string text, string what) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new NatsProtocolException($"bad {what} '{Truncate(text)}'");
+    private static int ParseNumber(ReadOnlySpan<byte> text, string what) =>
+        Utf8Parser.TryParse(text, out int value, out var consumed) && consumed == text.Length && value >= 0
+            ? value
+            : throw new NatsProtocolException($"bad {what} '{Truncate(Encoding.ASCII.GetString(text))}'");
 
     private static string Truncate(string text) => text.Length > 80 ? text[..80] + "…" : text;
 
@@ -430,6 +502,7 @@ public sealed partial class NatsConnection
             while (await _writeSignal.Reader.WaitToReadAsync(_disposing.Token))
             {
                 _writeSignal.Reader.TryRead(out _);
+                Volatile.Write(ref _flushScheduled, 0);
                 while (true)
                 {
                     await Volatile.Read(ref _open).Task.WaitAsync(_disposing.Token);
@@ -451,6 +524,7 @@ public sealed partial class NatsConnection
                         batch = _pending;
                         _pending = _spare;
                         _spare = batch;
+                        _pendingApprox = 0;
                     }
 
                     try
@@ -470,11 +544,11 @@ public sealed partial class NatsConnection
                         {
                             _spare = new ArrayBufferWriter<byte>(64 * 1024);
                         }
+
+                        // Space was freed: wake publishers waiting for the buffer.
+                        Interlocked.Exchange(ref _drained, NewSignal()).TrySetResult();
                     }
                 }
-
-                Volatile.Read(ref _drained).TrySetResult();
-                Interlocked.Exchange(ref _drained, NewSignal());
             }
         }
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
@@ -505,7 +579,7 @@ public sealed partial class NatsConnection
                     Ascii(_pending, "PING\r\n");
                 }
 
-                _writeSignal.Writer.TryWrite(true);
+                ScheduleFlush();
             }
         }
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)

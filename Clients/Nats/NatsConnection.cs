@@ -70,6 +70,8 @@ public sealed partial class NatsConnection : IAsyncDisposable
     private int _pingsOut;
     private int _disposed;
     private int _disposeStarted;
+    private int _flushScheduled;
+    private int _pendingApprox;
 
     /// <summary>Creates a connection; it connects on <see cref="ConnectAsync"/> or on first use.</summary>
     public NatsConnection(NatsOpts options)
@@ -167,7 +169,11 @@ public sealed partial class NatsConnection : IAsyncDisposable
     public async ValueTask PublishAsync(string subject, ReadOnlyMemory<byte> data = default, NatsHeaders? headers = null, string? replyTo = null, CancellationToken ct = default)
     {
         ValidateSubject(subject);
-        await EnsureConnectedAsync(ct);
+        if (ConnectionState == NatsConnectionState.Closed)
+        {
+            await EnsureConnectedAsync(ct);
+        }
+
         using var activity = StartPublishActivity(subject, ref headers);
         var headerBytes = headers is null ? null : EncodeHeaders(headers);
         var total = data.Length + (headerBytes?.Length ?? 0);
@@ -214,10 +220,11 @@ public sealed partial class NatsConnection : IAsyncDisposable
 
             w.Write(data.Span);
             w.Write(Crlf);
+            _pendingApprox = w.WrittenCount;
         }
 
         NatsTelemetry.SentMessages.Add(1);
-        _writeSignal.Writer.TryWrite(true);
+        ScheduleFlush();
     }
 
     /// <summary>Subscribes to <paramref name="subject"/> (wildcards allowed), optionally in a queue group.</summary>
@@ -233,7 +240,7 @@ public sealed partial class NatsConnection : IAsyncDisposable
             WriteSub(_pending, subscription);
         }
 
-        _writeSignal.Writer.TryWrite(true);
+        ScheduleFlush();
         return subscription;
     }
 
@@ -285,7 +292,7 @@ public sealed partial class NatsConnection : IAsyncDisposable
             Ascii(_pending, "PING\r\n");
         }
 
-        _writeSignal.Writer.TryWrite(true);
+        ScheduleFlush();
         try
         {
             await pong.Task.WaitAsync(Opts.RequestTimeout, ct);
@@ -359,7 +366,7 @@ public sealed partial class NatsConnection : IAsyncDisposable
                 _pending.Write(Crlf);
             }
 
-            _writeSignal.Writer.TryWrite(true);
+            ScheduleFlush();
         }
 
         await Task.CompletedTask;
@@ -404,7 +411,7 @@ public sealed partial class NatsConnection : IAsyncDisposable
 
     private async Task WaitForBufferSpaceAsync(CancellationToken ct)
     {
-        if (PendingBytes <= Opts.PublishBufferBytes)
+        if (Volatile.Read(ref _pendingApprox) <= Opts.PublishBufferBytes)
         {
             return;
         }
@@ -418,7 +425,7 @@ public sealed partial class NatsConnection : IAsyncDisposable
                     $"The publish buffer is full ({PendingBytes} bytes) and was not drained within {Opts.RequestTimeout.TotalSeconds:0} s (state {ConnectionState}).");
             }
 
-            _writeSignal.Writer.TryWrite(true);
+            ScheduleFlush();
             await Task.WhenAny(Volatile.Read(ref _drained).Task, Task.Delay(50, ct));
         }
     }
@@ -431,6 +438,15 @@ public sealed partial class NatsConnection : IAsyncDisposable
             {
                 return _pending.WrittenCount;
             }
+        }
+    }
+
+    // Wakes the writer once per batch rather than once per command.
+    private void ScheduleFlush()
+    {
+        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        {
+            _writeSignal.Writer.TryWrite(true);
         }
     }
 
