@@ -540,7 +540,7 @@ public sealed partial class NatsConnection
                     finally
                     {
                         batch.ResetWrittenCount();
-                        if (batch.Capacity > 4 * 1024 * 1024)
+                        if (batch.Capacity > 2 * Opts.PublishBufferBytes)
                         {
                             _spare = new ArrayBufferWriter<byte>(64 * 1024);
                         }

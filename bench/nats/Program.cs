@@ -79,6 +79,30 @@ async Task<double> RequestReply(int concurrency)
     return total / watch.Elapsed.TotalSeconds;
 }
 
+async Task<double> PublishAllocations()
+{
+    await using var connection = new NatsConnection(server.Url);
+    await connection.ConnectAsync();
+    for (var i = 0; i < 10_000; i++)
+    {
+        await connection.PublishAsync("bench.alloc", payload);
+    }
+
+    await connection.FlushAsync();
+    var before = GC.GetAllocatedBytesForCurrentThread();
+    const int count = 100_000;
+    for (var i = 0; i < count; i++)
+    {
+        await connection.PublishAsync("bench.alloc", payload);
+    }
+
+    var perPublish = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)count;
+    await connection.FlushAsync();
+    return perPublish;
+}
+
+Console.WriteLine($"allocated per publish (publishing thread): {await PublishAllocations():0.0} bytes");
+
 var ours = new Dictionary<string, double>
 {
     ["publish"] = await PublishOnly(),
