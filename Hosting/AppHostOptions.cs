@@ -37,7 +37,8 @@ public sealed record AppHostOptions
           --state-dir <dir>            state folder (default: $XDG_STATE_HOME/catbird, ~/.local/state/catbird, or /var/lib/catbird as root)
           --dashboard-url <url>        dashboard address (default: http://127.0.0.1:18888)
           --start-timeout <seconds>    how long each resource may take to turn healthy (default: 120)
-          --publisher manifest         write an Aspire-format manifest to --output-path and exit
+          --publisher manifest         write an Aspire-format manifest (for azd) to --output-path and exit
+          --publisher kubernetes       write Kubernetes manifests (one multi-document YAML file) to --output-path and exit
           --output-path <file>         where the publisher writes
           --help                       this text
         """;
@@ -110,7 +111,7 @@ public sealed record AppHostOptions
 
     private static string ParsePublisher(string value) => value switch
     {
-        "manifest" => value,
-        _ => throw new ArgumentException($"Unknown publisher '{value}'; the publisher is 'manifest'."),
+        "manifest" or "kubernetes" => value,
+        _ => throw new ArgumentException($"Unknown publisher '{value}'; the publishers are 'manifest' and 'kubernetes'."),
     };
 }

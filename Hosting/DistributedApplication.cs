@@ -68,12 +68,15 @@ public sealed partial class DistributedApplication
         var logger = loggerFactory.CreateLogger("Catbird.AppHost");
         try
         {
-            if (options.Publisher is "manifest")
+            if (options.Publisher is { } publisher)
             {
                 var path = Path.GetFullPath(options.OutputPath!);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await File.WriteAllTextAsync(path, ManifestPublisher.Render(StartupOrder, _builder.AppHostDirectory, Path.GetDirectoryName(path)!));
-                LogPublished(logger, path);
+                var content = publisher == "kubernetes"
+                    ? KubernetesPublisher.Render(StartupOrder)
+                    : ManifestPublisher.Render(StartupOrder, _builder.AppHostDirectory, Path.GetDirectoryName(path)!);
+                await File.WriteAllTextAsync(path, content);
+                LogPublished(logger, publisher, path);
                 return 0;
             }
 
@@ -162,8 +165,8 @@ public sealed partial class DistributedApplication
         return fromBuild is not null && Directory.Exists(fromBuild) ? fromBuild : Directory.GetCurrentDirectory();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Wrote the manifest to {Path}")]
-    private static partial void LogPublished(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wrote the {Publisher} manifest to {Path}")]
+    private static partial void LogPublished(ILogger logger, string publisher, string path);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "{Message}")]
     private static partial void LogFatal(ILogger logger, string message);
