@@ -10,11 +10,13 @@ var membership = builder.AddProject(ResourceNames.MembershipWorker, "../Membersh
     .WithReference(nats).WaitFor(nats);
 
 var mlsApi = builder.AddProject(ResourceNames.MlsApi, "../Mls.Api/Mls.Api.csproj")
+    .WithEnvironment("SERVICE_DID", "did:web:mls.localhost")
     .WithReference(mlsdb).WaitFor(mlsdb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(nats).WaitFor(nats);
 
 var kasApi = builder.AddProject(ResourceNames.KasApi, "../Kas.Api/Kas.Api.csproj")
+    .WithEnvironment("SERVICE_DID", "did:web:kas.localhost")
     .WithReference(redis).WaitFor(redis)
     .WithReference(nats).WaitFor(nats)
     .WaitFor(membership);

@@ -104,6 +104,11 @@ public sealed class AppHostProcess : IAsyncDisposable
                 {
                     return last;
                 }
+
+                if (last.FirstOrDefault(r => r.State == "FailedToStart") is { } failed)
+                {
+                    throw new InvalidOperationException($"{failed.Name} failed to start.\nAppHost output:\n{Process.RecentOutput}");
+                }
             }
             catch (HttpRequestException)
             {
