@@ -10,3 +10,4 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 
 app.Run();
+public partial class Program;

@@ -60,7 +60,7 @@ public sealed class RunningApplicationTests(RunningApplication app) : IClassFixt
     [Theory]
     [InlineData(ResourceNames.MlsApi, new[] { ResourceNames.MlsDb, ResourceNames.Redis, ResourceNames.Nats })]
     [InlineData(ResourceNames.CloudGateway, new[] { ResourceNames.GatewayDb, ResourceNames.Redis })]
-    [InlineData(ResourceNames.MembershipWorker, new[] { ResourceNames.Nats })]
+    [InlineData(ResourceNames.MembershipWorker, new[] { ResourceNames.Nats, "membership-store" })]
     [InlineData(ResourceNames.KasApi, new[] { ResourceNames.Redis, ResourceNames.Nats })]
     public async Task Readiness_checks_probe_each_dependency(string service, string[] dependencies)
     {

@@ -1,7 +1,0 @@
-namespace Catbird.Membership.Worker.Tests;
-
-public sealed class BuildSmokeTests
-{
-    [Fact]
-    public void Assembly_loads() => Assert.NotNull(typeof(BuildSmokeTests).Assembly.GetName().Name);
-}
