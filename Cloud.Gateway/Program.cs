@@ -1,4 +1,5 @@
 using Catbird.Cloud.Gateway;
+using Catbird.Cloud.Gateway.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,5 +9,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapPlatformApi();
 
 app.Run();
+
+public partial class Program;

@@ -76,6 +76,19 @@ public sealed class RunningApplicationTests(RunningApplication app) : IClassFixt
     }
 
     [Fact]
+    public async Task The_gateway_forwards_xrpc_to_mls_api_whose_own_auth_answers()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var gateway = app.Healthy.Single(r => r.Name == ResourceNames.CloudGateway).Endpoints[0].Url;
+        using var response = await http.GetAsync(gateway + "/xrpc/blue.catbird.mls.getConvos", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("\"error\":\"AuthRequired\"", await response.Content.ReadAsStringAsync(Ct));
+        using var kas = await http.GetAsync(gateway + "/kas/v2/kas_public_key?algorithm=ec:secp256r1", Ct);
+        Assert.Equal(HttpStatusCode.OK, kas.StatusCode);
+        Assert.Contains("BEGIN PUBLIC KEY", await kas.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task The_dashboard_serves_its_page_and_receives_telemetry()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
