@@ -55,7 +55,7 @@ public static class MessageApi
         MlsFramedRouting routing;
         try
         {
-            var message = MlsDecoder.DecodeMessage(ciphertext);
+            var message = MlsDecoder.DecodePaddedMessage(ciphertext);
             routing = message.Framed ?? throw Xrpc.BadRequest("ciphertext must be a PublicMessage or PrivateMessage");
         }
         catch (MlsFormatException e)

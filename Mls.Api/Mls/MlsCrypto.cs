@@ -65,10 +65,23 @@ public static class MlsCrypto
         }
     }
 
-    // MLS ECDSA public keys are uncompressed SEC1 points; signatures are DER (RFC 9420 §5.1.1).
+    // MLS ECDSA public keys are SEC1 points (RFC 9420 §5.1.1 names the uncompressed form; ts-mls writes P-256 keys
+    // compressed, so a compressed P-256 point is accepted too); signatures are DER.
     private static bool VerifyEcdsa(ECCurve curve, int coordinateLength, HashAlgorithmName hash,
         ReadOnlySpan<byte> publicKey, byte[] message, ReadOnlySpan<byte> signature)
     {
+        if (coordinateLength == 32 && publicKey.Length == 33 && curve.Oid.Value == ECCurve.NamedCurves.nistP256.Oid.Value)
+        {
+            try
+            {
+                publicKey = Catbird.Identity.Crypto.AtprotoPublicKey.FromSec1(Catbird.Identity.Crypto.AtprotoCurve.P256, publicKey).Uncompressed;
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
+
         if (publicKey.Length != 1 + 2 * coordinateLength || publicKey[0] != 0x04)
         {
             return false;

@@ -11,7 +11,15 @@ public static class MlsDecoder
     public const ushort Mls10 = 1;
 
     /// <summary>Decodes a complete MLSMessage.</summary>
-    public static MlsMessage DecodeMessage(ReadOnlySpan<byte> bytes)
+    public static MlsMessage DecodeMessage(ReadOnlySpan<byte> bytes) => DecodeMessage(bytes, allowZeroPadding: false);
+
+    /// <summary>
+    /// Decodes an MLSMessage that may be followed by zero bytes up to the lexicon's padded size (sendMessage); any
+    /// non-zero byte after the message is an error.
+    /// </summary>
+    public static MlsMessage DecodePaddedMessage(ReadOnlySpan<byte> bytes) => DecodeMessage(bytes, allowZeroPadding: true);
+
+    private static MlsMessage DecodeMessage(ReadOnlySpan<byte> bytes, bool allowZeroPadding)
     {
         var reader = new MlsReader(bytes);
         var version = reader.ReadUInt16();
@@ -29,6 +37,11 @@ public static class MlsDecoder
             (ushort)MlsWireFormat.KeyPackage => new(version, MlsWireFormat.KeyPackage, null, null, null, ReadKeyPackage(ref reader)),
             _ => throw new MlsFormatException($"unknown wire format {wireFormat}"),
         };
+        if (allowZeroPadding && bytes[reader.Position..].IndexOfAnyExcept((byte)0) < 0)
+        {
+            return message;
+        }
+
         reader.EnsureEnd("MLSMessage");
         return message;
     }

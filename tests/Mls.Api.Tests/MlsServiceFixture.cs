@@ -17,6 +17,9 @@ public sealed class TestAccount(string did, ECDsa key)
 
     public string Did { get; } = did;
 
+    /// <summary>The private scalar, hex, for clients outside this process (the npm interop clients sign with it).</summary>
+    public string PrivateKeyHex => Convert.ToHexStringLower(key.ExportParameters(true).D!);
+
     public AtprotoPublicKey PublicKey
     {
         get
@@ -96,6 +99,9 @@ public sealed class MlsServiceFixture : IAsyncLifetime
         });
         Client = _factory.CreateClient();
     }
+
+    /// <summary>The service's settings (connection strings, service DID, directory), for instances started elsewhere.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     /// <summary>A second in-process instance against the same servers with some settings changed; dispose it.</summary>
     public WebApplicationFactory<Program> CreateVariant(IReadOnlyDictionary<string, string?> overrides) =>
