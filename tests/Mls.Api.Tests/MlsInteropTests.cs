@@ -24,7 +24,7 @@ public sealed class MlsInteropTests(MlsServiceFixture fixture) : IClassFixture<M
     public async Task Three_ts_mls_clients_talk_through_the_delivery_service(string suite)
     {
         await using var service = fixture.CreateVariant(new Dictionary<string, string?>());
-        service.UseKestrel(0);
+        service.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         service.StartServer();
         var url = service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 

@@ -318,7 +318,7 @@ public sealed class MlsServiceTests(MlsServiceFixture service) : IClassFixture<M
     {
         var ct = TestContext.Current.CancellationToken;
         await using var kestrel = service.CreateVariant(new Dictionary<string, string?>());
-        kestrel.UseKestrel(0);
+        kestrel.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
         kestrel.StartServer();
         using var client = kestrel.CreateClient();
         var alice = service.NewAccount();
