@@ -17,17 +17,15 @@ public sealed record NatsServerOptions
 }
 
 /// <summary>A real <c>nats-server</c> on free loopback ports, with JetStream by default.</summary>
-public sealed class NatsServer : IAsyncDisposable
+public sealed class NatsServer : LocalServer
 {
     private readonly NatsServerOptions _options;
-    private readonly string _directory;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
-    private ServerProcess? _process;
 
     private NatsServer(NatsServerOptions options, string directory)
+        : base(directory, PosixSignal.SIGINT, TimeSpan.FromSeconds(10))
     {
         _options = options;
-        _directory = directory;
         Port = ServerProcess.FreePort();
         MonitorPort = ServerProcess.FreePort();
         ConfigPath = Path.Combine(directory, "nats.conf");
@@ -50,10 +48,7 @@ public sealed class NatsServer : IAsyncDisposable
     public string ConfigPath { get; }
 
     /// <summary>The server's temporary directory (for certificates and credentials a test writes).</summary>
-    public string Directory => _directory;
-
-    /// <summary>The running process (null while stopped).</summary>
-    public ServerProcess? Process => _process;
+    public string Directory => WorkingDirectory;
 
     /// <summary>Starts a server and waits until its monitor reports healthy.</summary>
     public static async Task<NatsServer> StartAsync(NatsServerOptions? options = null, CancellationToken ct = default)
@@ -63,40 +58,15 @@ public sealed class NatsServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Stops the server with SIGINT (exit 0).</summary>
-    public async Task StopAsync()
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
     {
-        if (_process is { } process)
-        {
-            await process.StopAsync(PosixSignal.SIGINT, TimeSpan.FromSeconds(10));
-            await process.DisposeAsync();
-            _process = null;
-        }
-    }
-
-    /// <summary>Kills the server with SIGKILL, as a crash would.</summary>
-    public void Kill()
-    {
-        _process?.Kill();
-        _process = null;
-    }
-
-    /// <summary>Starts the server again with the same ports and store (stopping it first if it runs).</summary>
-    public async Task RestartAsync(CancellationToken ct = default)
-    {
-        await StopAsync();
-        await LaunchAsync(ct);
+        await base.DisposeAsync();
+        _http.Dispose();
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _http.Dispose();
-        ServerBinaries.DeleteDirectory(_directory);
-    }
-
-    private async Task LaunchAsync(CancellationToken ct)
+    protected override async Task LaunchAsync(CancellationToken ct)
     {
         var binary = ServerBinaries.Find("nats-server", "nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server");
         var config = new StringBuilder();
@@ -114,8 +84,8 @@ public sealed class NatsServer : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(ConfigPath, config.ToString(), ct);
-        _process = ServerProcess.Start($"nats-server:{Port}", binary, ["-c", ConfigPath], _directory);
-        await _process.WaitUntilAsync(HealthyAsync, TimeSpan.FromSeconds(20), ct);
+        Process = ServerProcess.Start($"nats-server:{Port}", binary, ["-c", ConfigPath], WorkingDirectory);
+        await Process.WaitUntilAsync(HealthyAsync, TimeSpan.FromSeconds(20), ct);
     }
 
     private async Task<bool> HealthyAsync(CancellationToken ct)

@@ -9,15 +9,13 @@ namespace Catbird.Testing;
 /// A real PostgreSQL 15 server in a fresh temporary cluster on a free loopback port.
 /// As root the server runs as the <c>postgres</c> user through <c>setpriv</c>, which keeps its PID ours.
 /// </summary>
-public sealed class PostgresServer : IAsyncDisposable
+public sealed class PostgresServer : LocalServer
 {
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
-    private readonly string _directory;
-    private ServerProcess? _process;
 
     private PostgresServer(string directory)
+        : base(directory, PosixSignal.SIGINT, TimeSpan.FromSeconds(20))
     {
-        _directory = directory;
         Port = ServerProcess.FreePort();
         Password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
     }
@@ -30,9 +28,6 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>The superuser password.</summary>
     public string Password { get; }
-
-    /// <summary>The running process (null while stopped).</summary>
-    public ServerProcess? Process => _process;
 
     /// <summary>Creates a cluster, starts the server and waits until it accepts connections.</summary>
     public static async Task<PostgresServer> StartAsync(CancellationToken ct = default)
@@ -58,42 +53,23 @@ public sealed class PostgresServer : IAsyncDisposable
         return ConnectionString(name);
     }
 
-    /// <summary>Stops the server with SIGINT (fast shutdown).</summary>
-    public async Task StopAsync()
+    /// <summary>Stops the server with SIGINT (fast shutdown), closing pooled connections first.</summary>
+    public override Task StopAsync()
     {
-        if (_process is { } process)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await process.StopAsync(PosixSignal.SIGINT, TimeSpan.FromSeconds(20));
-            await process.DisposeAsync();
-            _process = null;
-        }
+        NpgsqlConnection.ClearAllPools();
+        return base.StopAsync();
     }
 
-    /// <summary>Starts the server again on the same port and data (stopping it first if it runs).</summary>
-    public async Task RestartAsync(CancellationToken ct = default)
-    {
-        await StopAsync();
-        await LaunchAsync(ct);
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        ServerBinaries.DeleteDirectory(_directory);
-    }
-
-    private string DataDirectory => Path.Combine(_directory, "data");
+    private string DataDirectory => Path.Combine(WorkingDirectory, "data");
 
     private async Task InitializeAsync(CancellationToken ct)
     {
         var initdb = ServerBinaries.Find("initdb", "postgresql-15", Path.Combine(BinDirectory, "initdb"));
-        var passwordFile = Path.Combine(_directory, "pwfile");
+        var passwordFile = Path.Combine(WorkingDirectory, "pwfile");
         await File.WriteAllTextAsync(passwordFile, Password + "\n", ct);
         if (ServerBinaries.IsRoot)
         {
-            await RunAsync("chown", ["-R", "postgres:postgres", _directory], ct);
+            await RunAsync("chown", ["-R", "postgres:postgres", WorkingDirectory], ct);
         }
 
         string[] args = [initdb, "-D", DataDirectory, "-U", Username, $"--pwfile={passwordFile}", "--auth-local=scram-sha-256",
@@ -102,14 +78,15 @@ public sealed class PostgresServer : IAsyncDisposable
         File.Delete(passwordFile);
     }
 
-    private async Task LaunchAsync(CancellationToken ct)
+    /// <inheritdoc />
+    protected override async Task LaunchAsync(CancellationToken ct)
     {
         var postgres = ServerBinaries.Find("postgres", "postgresql-15", Path.Combine(BinDirectory, "postgres"));
         string[] args = [postgres, "-D", DataDirectory, "-p", Port.ToString(), "-h", "127.0.0.1", "-k", "",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"];
         var command = AsServerUser(args);
-        _process = ServerProcess.Start($"postgres:{Port}", command[0], command[1..], _directory);
-        await _process.WaitUntilAsync(CanQueryAsync, TimeSpan.FromSeconds(30), ct);
+        Process = ServerProcess.Start($"postgres:{Port}", command[0], command[1..], WorkingDirectory);
+        await Process.WaitUntilAsync(CanQueryAsync, TimeSpan.FromSeconds(30), ct);
     }
 
     private async Task<bool> CanQueryAsync(CancellationToken ct)

@@ -5,16 +5,13 @@ using System.Text;
 namespace Catbird.Testing;
 
 /// <summary>A real <c>redis-server</c> on a free loopback port, without persistence.</summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : LocalServer
 {
-    private readonly string _directory;
-    private ServerProcess? _process;
-
     private RedisServer(int port, string? password, string directory)
+        : base(directory, PosixSignal.SIGTERM, TimeSpan.FromSeconds(10))
     {
         Port = port;
         Password = password;
-        _directory = directory;
     }
 
     /// <summary>The TCP port on 127.0.0.1.</summary>
@@ -26,9 +23,6 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The connection string in the format Aspire injects: <c>127.0.0.1:port[,password=…]</c>.</summary>
     public string ConnectionString => Password is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},password={Password}";
 
-    /// <summary>The running process (null while stopped).</summary>
-    public ServerProcess? Process => _process;
-
     /// <summary>Starts a server and waits until it answers PING.</summary>
     public static async Task<RedisServer> StartAsync(string? password = null, CancellationToken ct = default)
     {
@@ -37,50 +31,19 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Stops the server with SIGTERM.</summary>
-    public async Task StopAsync()
-    {
-        if (_process is { } process)
-        {
-            await process.StopAsync(PosixSignal.SIGTERM, TimeSpan.FromSeconds(10));
-            await process.DisposeAsync();
-            _process = null;
-        }
-    }
-
-    /// <summary>Kills the server with SIGKILL, as a crash would.</summary>
-    public void Kill()
-    {
-        _process?.Kill();
-        _process = null;
-    }
-
-    /// <summary>Starts the server again on the same port (stopping it first if it runs).</summary>
-    public async Task RestartAsync(CancellationToken ct = default)
-    {
-        await StopAsync();
-        await LaunchAsync(ct);
-    }
-
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        ServerBinaries.DeleteDirectory(_directory);
-    }
-
-    private async Task LaunchAsync(CancellationToken ct)
+    protected override async Task LaunchAsync(CancellationToken ct)
     {
         var binary = ServerBinaries.Find("redis-server", "redis-server", "/usr/bin/redis-server");
         List<string> args = ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", _directory, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"];
+            "--dir", WorkingDirectory, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"];
         if (Password is not null)
         {
             args.AddRange(["--requirepass", Password]);
         }
 
-        _process = ServerProcess.Start($"redis-server:{Port}", binary, args, _directory);
-        await _process.WaitUntilAsync(PingAsync, TimeSpan.FromSeconds(20), ct);
+        Process = ServerProcess.Start($"redis-server:{Port}", binary, args, WorkingDirectory);
+        await Process.WaitUntilAsync(PingAsync, TimeSpan.FromSeconds(20), ct);
     }
 
     private async Task<bool> PingAsync(CancellationToken ct)
