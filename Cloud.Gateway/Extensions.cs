@@ -1,4 +1,6 @@
-using Catbird.Cloud.Gateway.Proxy;
+using System.Net;
+using Catbird.Cloud.Gateway.Apis;
+using Catbird.Proxy;
 
 namespace Catbird.Cloud.Gateway;
 
@@ -13,14 +15,17 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource("gatewaydb");
         builder.AddRedisClient("redis");
-        var forwarder = new ForwarderOptions();
+        var forwarder = new HttpForwarderOptions();
         if (builder.Configuration["GATEWAY_BACKEND_TIMEOUT_SECONDS"] is { } seconds && double.TryParse(seconds, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
         {
-            forwarder = forwarder with { ResponseTimeout = TimeSpan.FromSeconds(value) };
+            forwarder = forwarder with { ResponseHeadersTimeout = TimeSpan.FromSeconds(value) };
         }
 
-        builder.Services.AddSingleton(forwarder);
-        builder.Services.AddSingleton<HttpForwarder>();
+        // The platform's own services come from the operator's configuration (service discovery), not from tenants, so
+        // their forwarder may reach any address; tenant backends get the SSRF-guarded allowlist when they land.
+        builder.Services.AddSingleton(services => new PlatformForwarder(new HttpForwarder(forwarder,
+            new BackendAllowlist(["http", "https"], ["*"], [IPNetwork.Parse("0.0.0.0/0"), IPNetwork.Parse("::/0")]),
+            services.GetRequiredService<ILogger<HttpForwarder>>())));
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
         builder.Services.AddProblemDetails();
         return builder;

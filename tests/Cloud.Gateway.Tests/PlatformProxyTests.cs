@@ -137,7 +137,7 @@ public sealed class PlatformProxyTests(Backend backend) : IClassFixture<Backend>
             using var down = await client.GetAsync("/kas/v2/kas_public_key", Ct);
             Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
             Assert.Equal("application/problem+json", down.Content.Headers.ContentType?.MediaType);
-            Assert.Contains("bad-gateway", await down.Content.ReadAsStringAsync(Ct));
+            Assert.Contains(Catbird.Proxy.HttpForwarder.BadGatewayType, await down.Content.ReadAsStringAsync(Ct));
         }
 
         await using (var gateway = Gateway())
@@ -145,7 +145,7 @@ public sealed class PlatformProxyTests(Backend backend) : IClassFixture<Backend>
             using var client = gateway.CreateClient();
             using var slow = await client.GetAsync("/media/slow", Ct);
             Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
-            Assert.Contains("gateway-timeout", await slow.Content.ReadAsStringAsync(Ct));
+            Assert.Contains(Catbird.Proxy.HttpForwarder.GatewayTimeoutType, await slow.Content.ReadAsStringAsync(Ct));
         }
     }
 

@@ -53,10 +53,32 @@ internal sealed class TestBackend : IAsyncDisposable
             context.Response.Headers["X-Backend-Private"] = "secret";
             return Results.Text(text.ToString());
         });
-        app.MapPost("/echo", async (HttpContext context) =>
+        app.MapPost("/digest", async (HttpContext context) =>
+        {
+            using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = new byte[64 * 1024];
+            long total = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                total += read;
+            }
+            return Results.Text($"{total}:{Convert.ToHexString(sha.GetHashAndReset())}");
+        });
+        app.MapGet("/bytes/{length:int}", async (HttpContext context, int length) =>
         {
             context.Response.ContentType = "application/octet-stream";
-            await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+            var chunk = new byte[64 * 1024];
+            for (var sent = 0; sent < length; sent += chunk.Length)
+            {
+                var size = Math.Min(chunk.Length, length - sent);
+                for (var i = 0; i < size; i++)
+                {
+                    chunk[i] = (byte)((sent + i) * 31);
+                }
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted);
+            }
         });
         app.MapGet("/slow", async (HttpContext context) =>
         {
@@ -100,7 +122,7 @@ internal sealed class TestBackend : IAsyncDisposable
             }
         });
         await app.StartAsync(ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         self = new TestBackend(app, new Uri(address));
         return self;
     }

@@ -44,7 +44,7 @@ internal sealed class TestGateway : IAsyncDisposable
             ? bridge.BridgeAsync(context, wsBackend)
             : Task.CompletedTask);
         await app.StartAsync(ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestGateway(app, forwarder, bridge, new Uri(address));
     }
 
