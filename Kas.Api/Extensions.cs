@@ -52,7 +52,10 @@ public static class Extensions
                 return new Catbird.Identity.Did.DidResolver(resolverOptions, sp.GetRequiredService<IHttpClientFactory>().CreateClient("plc"));
             });
             services.AddSingleton<Catbird.Identity.Did.IDidKeyResolver>(sp => sp.GetRequiredService<Catbird.Identity.Did.DidResolver>());
-            services.AddSingleton<Catbird.Identity.Jwt.IJtiReplayStore>(_ => new Catbird.Identity.Jwt.MemoryJtiReplayStore());
+            // Replays are refused across replicas when Redis is configured; a lone instance without Redis keeps them in memory.
+            services.AddSingleton<Catbird.Identity.Jwt.IJtiReplayStore>(sp => sp.GetService<RedisConnection>() is { } redis
+                ? new Catbird.Identity.Redis.RedisJtiReplayStore(redis, "kas:", TimeSpan.FromSeconds(120), sp.GetService<TimeProvider>() ?? TimeProvider.System)
+                : new Catbird.Identity.Jwt.MemoryJtiReplayStore());
             services.AddSingleton(sp => new Catbird.Identity.Jwt.ServiceJwtVerifier(
                 sp.GetRequiredService<Catbird.Identity.Did.IDidKeyResolver>(), sp.GetRequiredService<Catbird.Identity.Jwt.IJtiReplayStore>()));
             services.AddSingleton<IAtprotoServiceTokenValidator, AtprotoServiceTokenValidator>();

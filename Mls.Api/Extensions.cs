@@ -37,9 +37,9 @@ public static class Extensions
                 PlcDirectoryUrl = new Uri(options.PlcDirectoryUrl),
                 AllowPrivateNetworkHosts = options.DidWebAllowPrivateHosts,
                 AllowHttpLocalhost = options.DidWebAllowPrivateHosts,
-            }, plc, new RedisDidDocumentCache(sp.GetRequiredService<RedisConnection>()), sp.GetRequiredService<TimeProvider>());
+            }, plc, new Catbird.Identity.Redis.RedisDidDocumentCache(sp.GetRequiredService<RedisConnection>(), "mls:"), sp.GetRequiredService<TimeProvider>());
         });
-        services.AddSingleton<IJtiReplayStore>(sp => new RedisJtiReplayStore(sp.GetRequiredService<RedisConnection>(),
+        services.AddSingleton<IJtiReplayStore>(sp => new Catbird.Identity.Redis.RedisJtiReplayStore(sp.GetRequiredService<RedisConnection>(), "mls:",
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<MlsOptions>>().Value.JtiTtlSeconds), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ServiceJwtVerifier(sp.GetRequiredService<IDidKeyResolver>(), sp.GetRequiredService<IJtiReplayStore>(),
             time: sp.GetRequiredService<TimeProvider>()));
