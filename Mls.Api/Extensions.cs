@@ -48,6 +48,7 @@ public static class Extensions
         services.AddSingleton<ConvoStore>();
         services.AddSingleton<KeyPackageStore>();
         services.AddSingleton<CommitStore>();
+        services.AddSingleton<GroupInfoStore>();
         return builder;
     }
 
@@ -61,6 +62,7 @@ public static class Extensions
         xrpc.MapKeyPackageApi();
         xrpc.MapMessageApi();
         xrpc.MapGroupApi();
+        xrpc.MapGroupInfoApi();
         xrpc.MapStreamApi();
         app.MapFallback("/xrpc/{**nsid}", () => Xrpc.Error(404, "MethodNotImplemented", "unknown XRPC method"));
         return app;

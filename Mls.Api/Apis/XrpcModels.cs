@@ -83,6 +83,12 @@ public sealed record MessageEvent(string Type, string ConvoId, long Seq, long Ep
 
 public sealed record ConvoEvent(string Type, string ConvoId, long Epoch, string[] Members);
 
+public sealed record UpdateGroupInfoInput(string? ConvoId, string? GroupInfo, long? Epoch);
+
+public sealed record UpdateGroupInfoOutput(bool Updated);
+
+public sealed record GetGroupInfoOutput(string GroupInfo, long Epoch);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(XrpcError))]
 [JsonSerializable(typeof(CreateConvoInput))]
@@ -109,4 +115,7 @@ public sealed record ConvoEvent(string Type, string ConvoId, long Epoch, string[
 [JsonSerializable(typeof(ConfirmWelcomeOutput))]
 [JsonSerializable(typeof(MessageEvent))]
 [JsonSerializable(typeof(ConvoEvent))]
+[JsonSerializable(typeof(UpdateGroupInfoInput))]
+[JsonSerializable(typeof(UpdateGroupInfoOutput))]
+[JsonSerializable(typeof(GetGroupInfoOutput))]
 public sealed partial class MlsJsonContext : JsonSerializerContext;

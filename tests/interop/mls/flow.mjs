@@ -9,6 +9,7 @@ import { createServiceJwt } from "@atproto/xrpc-server";
 import {
   getCiphersuiteImpl, getCiphersuiteFromName, generateKeyPackage, defaultCapabilities, defaultLifetime, createGroup,
   createCommit, joinGroup, createApplicationMessage, processMessage, acceptAll, encodeMlsMessage, decodeMlsMessage, emptyPskIndex,
+  createGroupInfoWithExternalPub,
 } from "ts-mls";
 import { decodeKeyPackage } from "ts-mls/keyPackage.js";
 
@@ -146,6 +147,16 @@ for (const c of commits.commits) {
 }
 if (loser.state.groupContext.epoch !== winner.state.groupContext.epoch) fail("the loser did not catch up", { loser: String(loser.state.groupContext.epoch), winner: String(winner.state.groupContext.epoch) });
 loser.cursor = String((await loser.call("GET", "blue.catbird.mls.getMessages", { query: { convoId, limit: 100 } })).messages.at(-1).seq);
+
+// The winner publishes the current GroupInfo (for external joins); a stale epoch is refused; the loser reads it back.
+const groupInfo = await createGroupInfoWithExternalPub(winner.state, [], impl);
+const groupInfoBytes = encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo });
+const epochNow = Number(winner.state.groupContext.epoch);
+await winner.call("POST", "blue.catbird.mls.updateGroupInfo", { body: { convoId, groupInfo: b64(groupInfoBytes), epoch: epochNow } });
+await winner.call("POST", "blue.catbird.mls.updateGroupInfo", { body: { convoId, groupInfo: b64(groupInfoBytes), epoch: epochNow - 1 }, expect: 400 });
+const fetched = await loser.call("GET", "blue.catbird.mls.getGroupInfo", { query: { convoId } });
+const [fetchedInfo] = decodeMlsMessage(unb64(fetched.groupInfo), 0);
+if (fetched.epoch !== epochNow || fetchedInfo.groupInfo.groupContext.epoch !== winner.state.groupContext.epoch) fail("getGroupInfo returned another epoch", fetched);
 
 await winner.send(convoId, "carol has left");
 await loser.catchUp(convoId);
