@@ -49,6 +49,7 @@ public static class Extensions
         services.AddSingleton<KeyPackageStore>();
         services.AddSingleton<CommitStore>();
         services.AddSingleton<GroupInfoStore>();
+        services.AddSingleton<BlobStore>();
         return builder;
     }
 
@@ -63,6 +64,7 @@ public static class Extensions
         xrpc.MapMessageApi();
         xrpc.MapGroupApi();
         xrpc.MapGroupInfoApi();
+        xrpc.MapBlobApi();
         xrpc.MapStreamApi();
         app.MapFallback("/xrpc/{**nsid}", () => Xrpc.Error(404, "MethodNotImplemented", "unknown XRPC method"));
         return app;

@@ -50,6 +50,19 @@ public sealed class MlsOptions
     [ConfigurationKeyName("RATE_LIMIT_PER_IP_PER_MINUTE")]
     public int RateLimitPerIpPerMinute { get; set; } = 6000;
 
+    /// <summary>Where blobs are kept (default <c>$CATBIRD_STATE_DIR/blobs</c>, else <c>blobs</c> beside the process).</summary>
+    [ConfigurationKeyName("BLOB_DIR")]
+    public string? BlobDirectory { get; set; }
+
+    /// <summary>The state folder the AppHost gives each service.</summary>
+    [ConfigurationKeyName("CATBIRD_STATE_DIR")]
+    public string? StateDirectory { get; set; }
+
+    /// <summary>The folder blobs are written to.</summary>
+    public string EffectiveBlobDirectory =>
+        BlobDirectory is { Length: > 0 } directory ? directory
+        : Path.Combine(StateDirectory is { Length: > 0 } state ? state : AppContext.BaseDirectory, "blobs");
+
     /// <summary>The accepted <c>aud</c> values: the DID with and without <c>#atproto_mls</c>.</summary>
     public IReadOnlyCollection<string> Audiences => [ServiceDid, ServiceDid + "#atproto_mls"];
 }

@@ -89,6 +89,8 @@ public sealed record UpdateGroupInfoOutput(bool Updated);
 
 public sealed record GetGroupInfoOutput(string GroupInfo, long Epoch);
 
+public sealed record UploadBlobOutput(string Cid, long Size);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(XrpcError))]
 [JsonSerializable(typeof(CreateConvoInput))]
@@ -118,4 +120,5 @@ public sealed record GetGroupInfoOutput(string GroupInfo, long Epoch);
 [JsonSerializable(typeof(UpdateGroupInfoInput))]
 [JsonSerializable(typeof(UpdateGroupInfoOutput))]
 [JsonSerializable(typeof(GetGroupInfoOutput))]
+[JsonSerializable(typeof(UploadBlobOutput))]
 public sealed partial class MlsJsonContext : JsonSerializerContext;
