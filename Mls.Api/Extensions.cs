@@ -50,6 +50,7 @@ public static class Extensions
         services.AddSingleton<CommitStore>();
         services.AddSingleton<GroupInfoStore>();
         services.AddSingleton<BlobStore>();
+        services.AddSingleton<IdempotencyStore>();
         return builder;
     }
 

@@ -72,10 +72,16 @@ public static class GroupApi
         return (bytes, (long)Math.Min(routing.Epoch, long.MaxValue - 1));
     }
 
-    private static async Task<IResult> AddMembersAsync(HttpContext http, ConvoStore convos, CommitStore commits, CancellationToken ct)
+    private static async Task<IResult> AddMembersAsync(HttpContext http, ConvoStore convos, CommitStore commits, IdempotencyStore idempotency, CancellationToken ct)
     {
         var caller = XrpcAuthFilter.CallerDid(http);
         var input = await Xrpc.ReadBodyAsync(http.Request, MlsJsonContext.Default.AddMembersInput, ct);
+        var requestHash = IdempotencyStore.Hash(input, MlsJsonContext.Default.AddMembersInput);
+        if (input.IdempotencyKey is { } key && await idempotency.ReplayAsync(caller, key, "addMembers", requestHash, ct) is { } remembered)
+        {
+            return Results.Content(remembered, "application/json");
+        }
+
         var dids = (input.DidList ?? []).Distinct(StringComparer.Ordinal).ToList();
         if (dids.Count is < 1 or > 50 || dids.Any(d => !DidSyntax.IsValid(d)))
         {
@@ -86,7 +92,14 @@ public static class GroupApi
         var (welcome, welcomeBytes) = ParseWelcome(input.WelcomeMessage, MlsCipherSuite.FromId(state.Suite)!, dids, input.KeyPackageHashes ?? []);
         var newEpoch = await commits.ApplyAsync(new CommitStore.CommitChange(input.ConvoId!, caller, commit, epoch, dids, [], welcome, welcomeBytes,
             input.KeyPackageHashes ?? []), ct);
-        return Xrpc.Ok(new EpochChangeOutput(true, newEpoch), MlsJsonContext.Default.EpochChangeOutput);
+        var output = new EpochChangeOutput(true, newEpoch);
+        if (input.IdempotencyKey is { } newKey)
+        {
+            await idempotency.RecordAsync(caller, newKey, "addMembers", requestHash,
+                System.Text.Json.JsonSerializer.Serialize(output, MlsJsonContext.Default.EpochChangeOutput), ct);
+        }
+
+        return Xrpc.Ok(output, MlsJsonContext.Default.EpochChangeOutput);
     }
 
     private static async Task<IResult> LeaveAsync(HttpContext http, ConvoStore convos, CommitStore commits, CancellationToken ct)

@@ -23,10 +23,16 @@ public static class MessageApi
     public static bool IsAllowedPaddedSize(long size) =>
         size is 512 or 1024 or 2048 or 4096 or 8192 || (size > 8192 && size <= MaxCiphertext && size % 8192 == 0);
 
-    private static async Task<IResult> SendAsync(HttpContext http, ConvoStore convos, IOptions<MlsOptions> options, CancellationToken ct)
+    private static async Task<IResult> SendAsync(HttpContext http, ConvoStore convos, IdempotencyStore idempotency, IOptions<MlsOptions> options, CancellationToken ct)
     {
         var caller = XrpcAuthFilter.CallerDid(http);
         var input = await Xrpc.ReadBodyAsync(http.Request, MlsJsonContext.Default.SendMessageInput, ct);
+        var requestHash = IdempotencyStore.Hash(input, MlsJsonContext.Default.SendMessageInput);
+        if (input.IdempotencyKey is { } key && await idempotency.ReplayAsync(caller, key, "sendMessage", requestHash, ct) is { } remembered)
+        {
+            return Results.Content(remembered, "application/json");
+        }
+
         if (input.MsgId is not { Length: >= 1 and <= 36 } msgId || !msgId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
         {
             throw Xrpc.BadRequest("msgId must be a ULID or UUID");
@@ -76,6 +82,12 @@ public static class MessageApi
             throw Xrpc.BadRequest("epoch differs from the message's epoch");
         }
         var output = await convos.AppendMessageAsync(input.ConvoId!, caller, msgId, ciphertext, epoch, options.Value.EpochWindow, ct);
+        if (input.IdempotencyKey is { } newKey)
+        {
+            await idempotency.RecordAsync(caller, newKey, "sendMessage", requestHash,
+                System.Text.Json.JsonSerializer.Serialize(output, MlsJsonContext.Default.SendMessageOutput), ct);
+        }
+
         return Xrpc.Ok(output, MlsJsonContext.Default.SendMessageOutput);
     }
 

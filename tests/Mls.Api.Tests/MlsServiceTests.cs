@@ -414,6 +414,44 @@ public sealed class MlsServiceTests(MlsServiceFixture service) : IClassFixture<M
         Assert.Equal(0, after.GetProperty("keyPackages").GetArrayLength());
     }
 
+    [Fact]
+    public async Task An_idempotency_key_replays_the_first_answer_even_on_another_instance_and_a_different_request_is_a_conflict()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var alice = service.NewAccount();
+        var groupId = Encoding.UTF8.GetBytes("group-" + Guid.NewGuid().ToString("N"));
+        var convoId = (await CreateConvoAsync(alice, groupId)).GetProperty("id").GetString()!;
+        var key = "key-" + Guid.NewGuid().ToString("N")[..8];
+        HttpRequestMessage Request(string msgId, byte fill) => alice.Request(HttpMethod.Post, "blue.catbird.mls.sendMessage", body: JsonContent.Create(new Dictionary<string, object>
+        {
+            ["convoId"] = convoId,
+            ["msgId"] = msgId,
+            ["idempotencyKey"] = key,
+            ["ciphertext"] = new Dictionary<string, string> { ["$bytes"] = Convert.ToBase64String(PrivateMessage(groupId, 0, fill)) },
+            ["epoch"] = 0,
+            ["paddedSize"] = 512,
+        }));
+
+        var first = await ReadOkAsync(Request("idem-1", 7));
+        var again = await ReadOkAsync(Request("idem-1", 7));
+        Assert.Equal(first.GetRawText(), again.GetRawText());
+
+        await using (var restarted = service.CreateVariant(new Dictionary<string, string?>()))
+        {
+            using var client = restarted.CreateClient();
+            using var request = Request("idem-1", 7);
+            using var response = await client.SendAsync(request, ct).WaitAsync(Timeout, ct);
+            using var replay = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(first.GetProperty("seq").GetInt64(), replay.RootElement.GetProperty("seq").GetInt64());
+            Assert.Equal(first.GetProperty("messageId").GetString(), replay.RootElement.GetProperty("messageId").GetString());
+        }
+
+        await AssertError(Request("idem-2", 8), 409, "Conflict");
+        var messages = await GetJsonAsync(alice, "blue.catbird.mls.getMessages", $"convoId={convoId}");
+        Assert.Single(messages.GetProperty("messages").EnumerateArray());
+    }
+
     private static byte[] PrivateMessage(byte[] groupId, ulong epoch, byte fill, byte contentType = 1)
     {
         var head = new List<byte> { 0, 1, 0, 2, (byte)groupId.Length };
