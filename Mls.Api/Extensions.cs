@@ -42,6 +42,10 @@ public static class Extensions
         services.AddSingleton<IJtiReplayStore>(sp => new Catbird.Identity.Redis.RedisJtiReplayStore(sp.GetRequiredService<RedisConnection>(), "mls:",
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<MlsOptions>>().Value.JtiTtlSeconds), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ServiceJwtVerifier(sp.GetRequiredService<IDidKeyResolver>(), sp.GetRequiredService<IJtiReplayStore>(),
+            new ServiceJwtVerifierOptions
+            {
+                DevelopmentHmacSecret = sp.GetRequiredService<IOptions<MlsOptions>>().Value.DevTokenSecret is { } secret ? System.Text.Encoding.UTF8.GetBytes(secret) : null,
+            },
             time: sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RedisRateLimiter>();
         services.AddSingleton<XrpcAuthFilter>();

@@ -63,17 +63,42 @@ public sealed class MlsOptions
         BlobDirectory is { Length: > 0 } directory ? directory
         : Path.Combine(StateDirectory is { Length: > 0 } state ? state : AppContext.BaseDirectory, "blobs");
 
+    /// <summary>
+    /// Shared secret (≥ 32 characters) for HS256 development tokens. Accepted only in the Development environment with
+    /// every binding on loopback; otherwise the process refuses to start.
+    /// </summary>
+    [ConfigurationKeyName("DEV_TOKEN_SECRET")]
+    public string? DevTokenSecret { get; set; }
+
     /// <summary>The accepted <c>aud</c> values: the DID with and without <c>#atproto_mls</c>.</summary>
     public IReadOnlyCollection<string> Audiences => [ServiceDid, ServiceDid + "#atproto_mls"];
 }
 
 /// <summary>Refuses to start with a missing or malformed setting, naming it.</summary>
-public sealed class MlsOptionsValidator : IValidateOptions<MlsOptions>
+public sealed class MlsOptionsValidator(IHostEnvironment? environment = null, IConfiguration? configuration = null) : IValidateOptions<MlsOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, MlsOptions options)
     {
         var failures = new List<string>();
+        if (options.DevTokenSecret is { } secret)
+        {
+            if (secret.Length < 32)
+            {
+                failures.Add("DEV_TOKEN_SECRET must be at least 32 characters");
+            }
+
+            if (environment?.IsDevelopment() != true)
+            {
+                failures.Add("DEV_TOKEN_SECRET (HS256 development tokens) is allowed only in the Development environment; unset it");
+            }
+
+            if (!BindsOnlyLoopback(configuration))
+            {
+                failures.Add("DEV_TOKEN_SECRET (HS256 development tokens) requires every binding on loopback (ASPNETCORE_URLS=http://127.0.0.1:…); unset it or bind to loopback");
+            }
+        }
+
         if (!Catbird.Identity.Did.DidSyntax.IsValid(options.ServiceDid))
         {
             failures.Add("SERVICE_DID is required and must be a DID such as did:web:mls.example.com");
@@ -99,5 +124,34 @@ public sealed class MlsOptionsValidator : IValidateOptions<MlsOptions>
             failures.Add("SERVICE_ENDPOINT must be an absolute URL");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>True when every configured URL is on a loopback host (no URLs means Kestrel's default, localhost).</summary>
+    public static bool BindsOnlyLoopback(IConfiguration? configuration)
+    {
+        if (!string.IsNullOrEmpty(configuration?["HTTP_PORTS"] ?? configuration?["HTTPS_PORTS"]))
+        {
+            return false; // ports alone bind every interface
+        }
+
+        var urls = configuration?["urls"] ?? configuration?["ASPNETCORE_URLS"];
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            return true;
+        }
+
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var host = url.Contains("://", StringComparison.Ordinal) ? url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..] : url;
+            host = host.Split('/')[0];
+            host = host.StartsWith('[') ? host[1..host.IndexOf(']')] : host.Split(':')[0];
+            var loopback = host == "localhost" || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
+            if (!loopback)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

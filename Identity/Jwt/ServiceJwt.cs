@@ -68,4 +68,10 @@ public sealed record ServiceJwtVerifierOptions
 
     /// <summary>Longest token accepted, in characters.</summary>
     public int MaxTokenLength { get; init; } = 8192;
+
+    /// <summary>
+    /// A shared secret for HS256 development tokens; null (the default) refuses HS256. The service decides when this may
+    /// be set (Mls.Api: only in Development and bound to loopback).
+    /// </summary>
+    public byte[]? DevelopmentHmacSecret { get; init; }
 }

@@ -32,7 +32,7 @@ public sealed class ServiceJwtVerifier(IDidKeyResolver resolver, IJtiReplayStore
             throw Fail(ServiceJwtError.BadJwt, "a JWT has three parts");
         }
         var (alg, typ) = ReadHeader(parts[0]);
-        if (alg is not ("ES256K" or "ES256"))
+        if (alg is not ("ES256K" or "ES256") && !(alg == "HS256" && _options.DevelopmentHmacSecret is not null))
         {
             throw Fail(ServiceJwtError.BadJwt, $"unsupported alg {alg ?? "(none)"}");
         }
@@ -83,7 +83,11 @@ public sealed class ServiceJwtVerifier(IDidKeyResolver resolver, IJtiReplayStore
 
         var signature = DecodeSegment(parts[2], "signature");
         var signedBytes = Encoding.ASCII.GetBytes(token.AsSpan(0, parts[0].Length + 1 + parts[1].Length).ToString());
-        if (!await VerifySignatureAsync(claims.IssuerDid, alg, signedBytes, signature, ct).ConfigureAwait(false))
+        var verified = alg == "HS256"
+            ? System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Security.Cryptography.HMACSHA256.HashData(_options.DevelopmentHmacSecret!, signedBytes), signature)
+            : await VerifySignatureAsync(claims.IssuerDid, alg, signedBytes, signature, ct).ConfigureAwait(false);
+        if (!verified)
         {
             throw Fail(ServiceJwtError.BadJwtSignature, "signature does not verify with the issuer's key");
         }
