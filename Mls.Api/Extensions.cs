@@ -55,6 +55,7 @@ public static class Extensions
         services.AddSingleton<GroupInfoStore>();
         services.AddSingleton<BlobStore>();
         services.AddSingleton<IdempotencyStore>();
+        services.AddHostedService<ExpirySweeper>();
         return builder;
     }
 
