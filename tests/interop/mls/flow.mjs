@@ -43,9 +43,13 @@ class Client {
     const out = await this.call("GET", "blue.catbird.mls.getKeyPackages", { query: { dids: did, cipherSuite: suiteName } });
     const ref = out.keyPackages.find((k) => k.did === did) ?? fail(`no key package for ${did}`, out);
     // The service hands key packages out bare (as OpenMLS serialises them) or as an MLSMessage: accept both.
+    // Decoding the wrong form can throw rather than return undefined, so each attempt is guarded, and a form counts
+    // only when it consumes every byte.
     const bytes = unb64(ref.keyPackage);
-    const wrapped = decodeMlsMessage(bytes, 0);
-    const keyPackage = wrapped?.[0]?.keyPackage ?? decodeKeyPackage(bytes, 0)?.[0] ?? fail(`undecodable key package for ${did}`);
+    const attempt = (decode) => { try { const r = decode(); return r && r[1] === bytes.length ? r[0] : undefined; } catch { return undefined; } };
+    const keyPackage = attempt(() => decodeKeyPackage(bytes, 0))
+      ?? attempt(() => { const r = decodeMlsMessage(bytes, 0); return r && [r[0].keyPackage, r[1]]; })
+      ?? fail(`undecodable key package for ${did}`);
     return { keyPackage, hash: ref.keyPackageHash };
   }
   async join(convoId) {
