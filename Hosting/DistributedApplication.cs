@@ -98,6 +98,13 @@ public sealed partial class DistributedApplication
             throw new InvalidOperationException("Missing programs:\n  " + string.Join("\n  ", missing));
         }
 
+        if (Signals.IsRoot && StartupOrder.OfType<PostgresServerResource>().Any() && StateFolder.FirstClosedParent(options.StateDirectory) is { } closed)
+        {
+            throw new InvalidOperationException(
+                $"As root, PostgreSQL runs as the postgres user, which cannot enter {closed} (no o+x) above the state folder {options.StateDirectory}. "
+                + "Choose a --state-dir whose parent directories everyone may traverse, such as the default /var/lib/catbird.");
+        }
+
         var started = Stopwatch.StartNew();
         var folder = new StateFolder(options.StateDirectory);
         var leftovers = await folder.StopLeftoversAsync(TimeSpan.FromSeconds(15));

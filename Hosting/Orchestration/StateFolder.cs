@@ -43,6 +43,28 @@ public sealed class StateFolder
 
     private string SecretsPath => Path.Combine(Root, "secrets.json");
 
+    /// <summary>
+    /// The first directory above <paramref name="path"/> that other users cannot enter (no <c>o+x</c>), or null when
+    /// every one can be. As root, PostgreSQL runs as the <c>postgres</c> user and must traverse each of them.
+    /// </summary>
+    public static string? FirstClosedParent(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        for (var directory = Path.GetDirectoryName(Path.GetFullPath(path)); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (Directory.Exists(directory) && (File.GetUnixFileMode(directory) & UnixFileMode.OtherExecute) == 0)
+            {
+                return directory;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Deletes all data and secrets (for <c>--fresh</c>).</summary>
     public void DeleteData()
     {

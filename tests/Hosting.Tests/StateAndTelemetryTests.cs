@@ -33,6 +33,28 @@ public sealed class StateAndTelemetryTests
     }
 
     [Fact]
+    public void A_parent_that_others_cannot_enter_is_reported_as_closed_to_postgres()
+    {
+        var root = ServerBinaries.NewTempDirectory("state");
+        try
+        {
+            var closed = Path.Combine(root, "home");
+            var state = Path.Combine(closed, "catbird");
+            Directory.CreateDirectory(state);
+            File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(closed, (UnixFileMode)0b111_000_000);
+            Assert.Equal(closed, StateFolder.FirstClosedParent(state));
+
+            File.SetUnixFileMode(closed, (UnixFileMode)0b111_101_101);
+            Assert.Null(StateFolder.FirstClosedParent(state));
+        }
+        finally
+        {
+            ServerBinaries.DeleteDirectory(root);
+        }
+    }
+
+    [Fact]
     public async Task Leftover_children_of_a_crashed_run_are_stopped_with_their_signal()
     {
         var root = ServerBinaries.NewTempDirectory("state");
